@@ -21,7 +21,8 @@ type OBIS [6]byte
 var ErrOBIS = errors.New("malformed OBIS code")
 
 // ParseOBIS reads an OBIS code written as "A-B:C.D.E.F" (the IEC form),
-// "A-B:C.D.E" (F is then 255), or "A.B.C.D.E.F".
+// "A-B:C.D.E*F" (IEC 62056-61), "A-B:C.D.E" (F is then 255), or
+// "A.B.C.D.E.F". Each value group is a decimal number from 0 to 255.
 func ParseOBIS(s string) (OBIS, error) {
 	var o OBIS
 	var parts []string
@@ -30,7 +31,17 @@ func ParseOBIS(s string) (OBIS, error) {
 		if len(ab) != 2 {
 			return o, fmt.Errorf("%w %q: want A-B before the colon", ErrOBIS, s)
 		}
-		rest := strings.Split(s[i+1:], ".")
+		cdef := s[i+1:]
+		var rest []string
+		if j := strings.IndexByte(cdef, '*'); j >= 0 {
+			rest = strings.Split(cdef[:j], ".")
+			if len(rest) != 3 || strings.ContainsAny(cdef[j+1:], ".*") {
+				return o, fmt.Errorf("%w %q: want C.D.E*F after the colon", ErrOBIS, s)
+			}
+			rest = append(rest, cdef[j+1:])
+		} else {
+			rest = strings.Split(cdef, ".")
+		}
 		if len(rest) != 3 && len(rest) != 4 {
 			return o, fmt.Errorf("%w %q: want C.D.E or C.D.E.F after the colon", ErrOBIS, s)
 		}
@@ -91,3 +102,17 @@ func (o OBIS) String() string {
 
 // Bytes returns the six bytes of the code.
 func (o OBIS) Bytes() []byte { return o[:] }
+
+// MarshalText formats the code as String does, so that OBIS codes read
+// and write as "1-0:1.8.0.255" in JSON, YAML and the like.
+func (o OBIS) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText parses any form that ParseOBIS accepts.
+func (o *OBIS) UnmarshalText(b []byte) error {
+	v, err := ParseOBIS(string(b))
+	if err != nil {
+		return err
+	}
+	*o = v
+	return nil
+}

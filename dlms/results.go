@@ -218,6 +218,13 @@ var serviceErrorClasses = []string{
 	"definition", "access", "initiate", "load-data-set", "change-scope", "task", "other",
 }
 
+// Is matches another *ConfirmedServiceError with the same service, class
+// and code, so errors.Is(err, &dlms.ConfirmedServiceError{...}) works.
+func (e *ConfirmedServiceError) Is(target error) bool {
+	t, ok := target.(*ConfirmedServiceError)
+	return ok && *t == *e
+}
+
 func (e *ConfirmedServiceError) Error() string {
 	class := fmt.Sprintf("class %d", e.Class)
 	if int(e.Class) < len(serviceErrorClasses) {

@@ -1,13 +1,6 @@
-// Package axdr encodes and decodes the A-XDR data types of IEC 62056-6-2
-// (the COSEM "Data" CHOICE) and the COSEM date-time, date and time.
-//
-// Decoding works on a []byte and checks bounds before every read; encoding
-// appends to a caller's buffer. A decoded Data value re-encodes to the same
-// bytes as long as the input used canonical lengths.
 package axdr
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -44,7 +37,7 @@ const (
 	TagDontCare           Tag = 255
 )
 
-var tagNames = map[Tag]string{
+var tagNames = [256]string{
 	TagNull: "null-data", TagArray: "array", TagStructure: "structure", TagBoolean: "boolean",
 	TagBitString: "bit-string", TagDoubleLong: "double-long", TagDoubleLongUnsigned: "double-long-unsigned",
 	TagOctetString: "octet-string", TagVisibleString: "visible-string", TagUTF8String: "utf8-string",
@@ -56,38 +49,42 @@ var tagNames = map[Tag]string{
 
 // String returns the name the standard gives the type, e.g. "long-unsigned".
 func (t Tag) String() string {
-	if s, ok := tagNames[t]; ok {
+	if s := tagNames[t]; s != "" {
 		return s
 	}
 	return fmt.Sprintf("tag(%d)", uint8(t))
 }
 
 // Known reports whether t is a Data tag of IEC 62056-6-2.
-func (t Tag) Known() bool { _, ok := tagNames[t]; return ok }
+func (t Tag) Known() bool { return tagNames[t] != "" }
 
 // fixedSize is the encoded size of the value (after the tag) of the
-// fixed-size types, or 0 for the types that carry a length or items.
-func (t Tag) fixedSize() int {
-	switch t {
-	case TagNull, TagDontCare:
-		return 0
-	case TagBoolean, TagBCD, TagInteger, TagUnsigned, TagEnum:
-		return 1
-	case TagLong, TagLongUnsigned:
-		return 2
-	case TagDoubleLong, TagDoubleLongUnsigned, TagFloat32:
-		return 4
-	case TagLong64, TagLong64Unsigned, TagFloat64:
-		return 8
-	case TagDateTime:
-		return 12
-	case TagDate:
-		return 5
-	case TagTime:
-		return 4
+// fixed-size types, or -1 for the types that carry a length or items and
+// for unknown tags.
+func (t Tag) fixedSize() int { return int(fixedSizes[t]) }
+
+var fixedSizes = func() (s [256]int8) {
+	for i := range s {
+		s[i] = -1
 	}
-	return -1
-}
+	for _, t := range []Tag{TagNull, TagDontCare} {
+		s[t] = 0
+	}
+	for _, t := range []Tag{TagBoolean, TagBCD, TagInteger, TagUnsigned, TagEnum} {
+		s[t] = 1
+	}
+	for _, t := range []Tag{TagLong, TagLongUnsigned} {
+		s[t] = 2
+	}
+	for _, t := range []Tag{TagDoubleLong, TagDoubleLongUnsigned, TagFloat32} {
+		s[t] = 4
+	}
+	for _, t := range []Tag{TagLong64, TagLong64Unsigned, TagFloat64} {
+		s[t] = 8
+	}
+	s[TagDateTime], s[TagDate], s[TagTime] = 12, 5, 4
+	return s
+}()
 
 // Data is one A-XDR value. Which fields are used depends on Tag:
 //
@@ -99,7 +96,8 @@ func (t Tag) fixedSize() int {
 //   - bit-string: Bytes (bits packed most significant first) and Bits (the length in bits)
 //   - date-time, date, time: Bytes (the raw 12, 5 or 4 bytes; see DateTime)
 //   - array, structure: Items
-//   - compact-array: TypeDesc (the raw type description) and Bytes (the raw contents)
+//   - compact-array: TypeDesc (the raw type description) and Bytes (the raw
+//     contents); CompactItems decodes the elements
 //   - null-data, dont-care: nothing
 type Data struct {
 	Tag      Tag
@@ -227,243 +225,13 @@ func (d Data) Float() (float64, bool) {
 	return 0, false
 }
 
-// Errors returned (wrapped in *DecodeError) by Decode.
-var (
-	ErrShort      = errors.New("input ends early")
-	ErrUnknownTag = errors.New("unknown data tag")
-	ErrLength     = errors.New("bad length")
-	ErrDepth      = errors.New("nesting too deep")
-)
-
-// MaxDepth is how deeply arrays and structures may nest in decoded input.
-const MaxDepth = 64
-
-// DecodeError says where decoding stopped and why.
-type DecodeError struct {
-	Offset int // byte offset in the input where the faulty element starts
-	Tag    Tag // the tag being decoded
-	Err    error
-}
-
-func (e *DecodeError) Error() string {
-	return fmt.Sprintf("axdr: %s at offset %d: %v", e.Tag, e.Offset, e.Err)
-}
-
-func (e *DecodeError) Unwrap() error { return e.Err }
-
-// AppendLength appends the A-XDR length encoding of n (one byte below 128,
-// else 0x80|k followed by k big-endian bytes, k up to 4).
-func AppendLength(dst []byte, n int) []byte {
-	switch {
-	case n < 0x80:
-		return append(dst, byte(n))
-	case n <= 0xFF:
-		return append(dst, 0x81, byte(n))
-	case n <= 0xFFFF:
-		return append(dst, 0x82, byte(n>>8), byte(n))
-	case n <= 0xFFFFFF:
-		return append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
-	default:
-		return append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
-	}
-}
-
-// LengthSize is the number of bytes AppendLength writes for n.
-func LengthSize(n int) int {
-	switch {
-	case n < 0x80:
-		return 1
-	case n <= 0xFF:
-		return 2
-	case n <= 0xFFFF:
-		return 3
-	case n <= 0xFFFFFF:
-		return 4
-	}
-	return 5
-}
-
-// ReadLength reads an A-XDR length from the front of b and returns it with
-// the number of bytes it took.
-func ReadLength(b []byte) (n int, size int, err error) {
-	if len(b) == 0 {
-		return 0, 0, ErrShort
-	}
-	if b[0] < 0x80 {
-		return int(b[0]), 1, nil
-	}
-	k := int(b[0] & 0x7F)
-	if k == 0 || k > 4 {
-		return 0, 0, fmt.Errorf("%w: length of length %d", ErrLength, k)
-	}
-	if len(b) < 1+k {
-		return 0, 0, ErrShort
-	}
-	var v uint64
-	for _, c := range b[1 : 1+k] {
-		v = v<<8 | uint64(c)
-	}
-	if v > math.MaxInt32 {
-		return 0, 0, fmt.Errorf("%w: %d", ErrLength, v)
-	}
-	return int(v), 1 + k, nil
-}
-
-// Decode reads one Data value from the front of b and returns it with the
-// number of bytes consumed. Byte slices in the result alias b.
-func Decode(b []byte) (Data, int, error) {
-	return decode(b, 0, 0)
-}
-
-func decode(b []byte, base, depth int) (Data, int, error) {
-	if len(b) == 0 {
-		return Data{}, 0, &DecodeError{Offset: base, Err: ErrShort}
-	}
-	d := Data{Tag: Tag(b[0])}
-	fail := func(err error) (Data, int, error) {
-		return Data{}, 0, &DecodeError{Offset: base, Tag: d.Tag, Err: err}
-	}
-	p := b[1:]
-	if n := d.Tag.fixedSize(); n >= 0 {
-		if !d.Tag.Known() {
-			return fail(ErrUnknownTag)
-		}
-		if len(p) < n {
-			return fail(ErrShort)
-		}
-		v := p[:n]
-		switch d.Tag {
-		case TagBoolean, TagUnsigned, TagEnum:
-			d.Uint = uint64(v[0])
-		case TagInteger, TagBCD:
-			d.Int = int64(int8(v[0]))
-		case TagLong:
-			d.Int = int64(int16(be16(v)))
-		case TagLongUnsigned:
-			d.Uint = uint64(be16(v))
-		case TagDoubleLong:
-			d.Int = int64(int32(be32(v)))
-		case TagDoubleLongUnsigned, TagFloat32:
-			d.Uint = uint64(be32(v))
-		case TagLong64:
-			d.Int = int64(be64(v))
-		case TagLong64Unsigned, TagFloat64:
-			d.Uint = be64(v)
-		case TagDateTime, TagDate, TagTime:
-			d.Bytes = v
-		}
-		return d, 1 + n, nil
-	}
-	switch d.Tag {
-	case TagOctetString, TagVisibleString, TagUTF8String:
-		n, ls, err := ReadLength(p)
-		if err != nil {
-			return fail(err)
-		}
-		if len(p)-ls < n {
-			return fail(ErrShort)
-		}
-		d.Bytes = p[ls : ls+n]
-		return d, 1 + ls + n, nil
-	case TagBitString:
-		n, ls, err := ReadLength(p)
-		if err != nil {
-			return fail(err)
-		}
-		nb := (n + 7) / 8
-		if len(p)-ls < nb {
-			return fail(ErrShort)
-		}
-		d.Bits = n
-		d.Bytes = p[ls : ls+nb]
-		return d, 1 + ls + nb, nil
-	case TagArray, TagStructure:
-		if depth >= MaxDepth {
-			return fail(ErrDepth)
-		}
-		n, ls, err := ReadLength(p)
-		if err != nil {
-			return fail(err)
-		}
-		off := 1 + ls
-		if n > len(b)-off {
-			// every element takes at least one byte
-			return fail(ErrShort)
-		}
-		d.Items = make([]Data, n)
-		for i := range d.Items {
-			item, used, err := decode(b[off:], base+off, depth+1)
-			if err != nil {
-				return Data{}, 0, err
-			}
-			d.Items[i] = item
-			off += used
-		}
-		return d, off, nil
-	case TagCompactArray:
-		desc, err := typeDescSize(p, 0)
-		if err != nil {
-			return fail(err)
-		}
-		d.TypeDesc = p[:desc]
-		n, ls, err := ReadLength(p[desc:])
-		if err != nil {
-			return fail(err)
-		}
-		if len(p)-desc-ls < n {
-			return fail(ErrShort)
-		}
-		d.Bytes = p[desc+ls : desc+ls+n]
-		return d, 1 + desc + ls + n, nil
-	}
-	return fail(ErrUnknownTag)
-}
-
-// typeDescSize returns the size of the TypeDescription at the front of b.
-func typeDescSize(b []byte, depth int) (int, error) {
-	if depth >= MaxDepth {
-		return 0, ErrDepth
-	}
-	if len(b) == 0 {
-		return 0, ErrShort
-	}
-	t := Tag(b[0])
-	switch t {
-	case TagArray:
-		if len(b) < 3 {
-			return 0, ErrShort
-		}
-		n, err := typeDescSize(b[3:], depth+1)
-		return 3 + n, err
-	case TagStructure:
-		n, ls, err := ReadLength(b[1:])
-		if err != nil {
-			return 0, err
-		}
-		off := 1 + ls
-		if n > len(b)-off {
-			return 0, ErrShort
-		}
-		for range n {
-			k, err := typeDescSize(b[off:], depth+1)
-			if err != nil {
-				return 0, err
-			}
-			off += k
-		}
-		return off, nil
-	case TagCompactArray:
-		return 0, fmt.Errorf("%w: compact-array inside a type description", ErrUnknownTag)
-	}
-	if !t.Known() {
-		return 0, ErrUnknownTag
-	}
-	return 1, nil
-}
-
 // Append appends the A-XDR encoding of d to dst.
 func (d Data) Append(dst []byte) []byte {
-	dst = append(dst, byte(d.Tag))
+	return d.appendValue(append(dst, byte(d.Tag)))
+}
+
+// appendValue appends the encoding of d after its tag.
+func (d *Data) appendValue(dst []byte) []byte {
 	switch d.Tag {
 	case TagBoolean, TagUnsigned, TagEnum:
 		return append(dst, byte(d.Uint))
@@ -497,7 +265,7 @@ func (d Data) Append(dst []byte) []byte {
 		return append(dst, d.Bytes...)
 	case TagBitString:
 		dst = AppendLength(dst, d.Bits)
-		nb := (d.Bits + 7) / 8
+		nb := bitBytes(d.Bits)
 		for i := range nb {
 			if i < len(d.Bytes) {
 				dst = append(dst, d.Bytes[i])
@@ -508,8 +276,9 @@ func (d Data) Append(dst []byte) []byte {
 		return dst
 	case TagArray, TagStructure:
 		dst = AppendLength(dst, len(d.Items))
-		for _, it := range d.Items {
-			dst = it.Append(dst)
+		for i := range d.Items {
+			it := &d.Items[i]
+			dst = it.appendValue(append(dst, byte(it.Tag)))
 		}
 		return dst
 	case TagCompactArray:
