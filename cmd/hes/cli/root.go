@@ -87,6 +87,11 @@ func subcommands(g *globals) []*cobra.Command {
 	return []*cobra.Command{
 		newVersionCmd(g),
 		newDLMSCmd(g),
+		newAccountCmd(g),
+		newRechargeCmd(g),
+		newAdjustCmd(g),
+		newBalanceCmd(g),
+		newTariffCmd(g),
 	}
 }
 
