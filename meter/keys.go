@@ -2,7 +2,6 @@ package meter
 
 import (
 	"bytes"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/subtle"
@@ -324,11 +323,7 @@ func NewKeySealer(master Secret) (*KeySealer, error) {
 	if master.Len() != 16 && master.Len() != 32 {
 		return nil, fmt.Errorf("meter: %w: master key of %d bytes, want 16 or 32", ErrKeyFormat, master.Len())
 	}
-	block, err := aes.NewCipher(master.view())
-	if err != nil {
-		return nil, fmt.Errorf("meter: %w: master key", ErrKeyFormat)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := security.NewGCM(master.view(), 16)
 	if err != nil {
 		return nil, fmt.Errorf("meter: %w: master key", ErrKeyFormat)
 	}

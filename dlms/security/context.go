@@ -1,7 +1,6 @@
 package security
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"fmt"
 )
@@ -97,11 +96,7 @@ func newAEAD(name string, key []byte) (cipher.AEAD, error) {
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("security: %w: %s key of %d bytes, want %d", ErrKey, name, len(key), KeySize)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("security: %w: %s key", ErrKey, name)
-	}
-	aead, err := cipher.NewGCMWithTagSize(block, TagSize)
+	aead, err := NewGCM(key, TagSize)
 	if err != nil {
 		return nil, fmt.Errorf("security: %w: %s key", ErrKey, name)
 	}
