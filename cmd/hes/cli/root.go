@@ -92,6 +92,11 @@ func subcommands(g *globals) []*cobra.Command {
 		newAdjustCmd(g),
 		newBalanceCmd(g),
 		newTariffCmd(g),
+		newReadCmd(g),
+		newObjectsCmd(g),
+		newClockCmd(g),
+		newProfileCmd(g),
+		newBreakerCmd(g),
 	}
 }
 
