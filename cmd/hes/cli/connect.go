@@ -21,8 +21,6 @@ import (
 	"github.com/openhes/hes/dlms/security"
 	"github.com/openhes/hes/meter"
 	"github.com/openhes/hes/transport"
-	"github.com/openhes/hes/transport/serial"
-	"github.com/openhes/hes/transport/tcp"
 )
 
 // envPassword holds the LLS password of the technician commands.
@@ -212,25 +210,11 @@ func (o *connectOptions) lls() ([]byte, error) {
 
 // dial opens a connected link to the meter for client SAP sap.
 func (o *connectOptions) dial(ctx context.Context, sap uint16, trace transport.Trace) (meter.Link, error) {
-	hcfg := transport.HDLCConfig{
-		Client: uint8(sap), Logical: o.server, Physical: o.physical, AddressSize: o.addressSize,
-		FrameTimeout: o.timeout, Retries: o.retries, Trace: trace,
-	}
-	var l meter.Link
-	var err error
-	switch {
-	case o.serial != "":
-		l, err = serial.OpenHDLC(ctx, o.serial, serial.SerialConfig{Baud: o.baud, Optical: o.optical, HDLC: hcfg})
-	case o.hdlc:
-		l, err = tcp.DialHDLC(ctx, o.tcp, hcfg)
-	default:
-		l, err = tcp.DialWrapper(ctx, o.tcp, transport.WrapperConfig{Client: sap, Server: o.server, Timeout: o.timeout, Trace: trace})
-	}
-	if err != nil {
-		// Not a typed nil in an interface.
-		return nil, err
-	}
-	return l, nil
+	return openLink(ctx, linkTarget{
+		tcp: o.tcp, serial: o.serial, optical: o.optical, baud: o.baud, hdlc: o.hdlc,
+		server: o.server, physical: o.physical, addressSize: o.addressSize,
+		timeout: o.timeout, retries: o.retries,
+	}, sap, trace)
 }
 
 // withMeter opens the link and the association that the flags describe,
