@@ -97,6 +97,9 @@ func subcommands(g *globals) []*cobra.Command {
 		newClockCmd(g),
 		newProfileCmd(g),
 		newBreakerCmd(g),
+		newMetersCmd(g),
+		newKeysCmd(g),
+		newConfigCmd(g),
 	}
 }
 

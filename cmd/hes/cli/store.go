@@ -58,13 +58,20 @@ type storeOptions struct {
 
 // addFlags declares --store and --config on cmd and its sub-commands.
 func (o *storeOptions) addFlags(cmd *cobra.Command) {
-	cmd.PersistentFlags().StringVar(&o.store, "store", "", "bbolt store `FILE` (default: $"+envStore+", else "+defaultStore+")")
-	cmd.PersistentFlags().StringVar(&o.config, "config", "", "YAML configuration `FILE` with a prepayment: section (default: $"+envConfig+", else the built-in defaults)")
+	cmd.PersistentFlags().StringVar(&o.store, "store", "", "bbolt store `FILE` (default: $"+envStore+", else the configuration's store, else "+defaultStore+")")
+	cmd.PersistentFlags().StringVar(&o.config, "config", "", "YAML configuration `FILE` (default: $"+envConfig+", else the built-in defaults)")
 }
 
-// storePath is the store file: --store, else HES_STORE, else hes.db.
-func (o *storeOptions) storePath() string {
-	return firstNonEmpty(o.store, os.Getenv(envStore), defaultStore)
+// headEndConfig loads the configuration: the file of --config, else of
+// HES_CONFIG, else the defaults, with the environment's overrides.
+func (o *storeOptions) headEndConfig() (Config, error) {
+	return loadHeadEndConfig(firstNonEmpty(o.config, os.Getenv(envConfig)))
+}
+
+// storePath is the store file: --store, else HES_STORE, else the
+// configuration's store (hes.db by default).
+func (o *storeOptions) storePath(cfg Config) string {
+	return firstNonEmpty(o.store, cfg.Store, defaultStore)
 }
 
 // withEngine opens the store and the prepayment engine for the command cmd,
@@ -76,7 +83,7 @@ func (o *storeOptions) storePath() string {
 // command reports what it did on stdout, so they are written to stderr only
 // when --log-level is given.
 func (o *storeOptions) withEngine(cmd *cobra.Command, g *globals, fn func(e *prepay.Engine, now time.Time) error) (err error) {
-	cfg, err := loadConfig(firstNonEmpty(o.config, os.Getenv(envConfig)))
+	cfg, err := o.headEndConfig()
 	if err != nil {
 		return err
 	}
@@ -84,7 +91,7 @@ func (o *storeOptions) withEngine(cmd *cobra.Command, g *globals, fn func(e *pre
 	if err != nil {
 		return err
 	}
-	path := o.storePath()
+	path := o.storePath(cfg)
 	db, err := openStore(path)
 	if err != nil {
 		return err
@@ -94,11 +101,7 @@ func (o *storeOptions) withEngine(cmd *cobra.Command, g *globals, fn func(e *pre
 			err = fmt.Errorf("closing store %s: %w", path, cerr)
 		}
 	}()
-	log := g.logger()
-	if f := cmd.Flags().Lookup("log-level"); f == nil || !f.Changed {
-		log = log.Level(max(log.GetLevel(), zerolog.WarnLevel))
-	}
-	e, err := prepay.Open(db, cfg, prepay.WithClock(now), prepay.WithLogger(log))
+	e, err := prepay.Open(db, cfg.Prepayment, prepay.WithClock(now), prepay.WithLogger(storeLogger(cmd, g)))
 	if err != nil {
 		return fmt.Errorf("store %s: %w", path, err)
 	}
@@ -106,6 +109,18 @@ func (o *storeOptions) withEngine(cmd *cobra.Command, g *globals, fn func(e *pre
 		return fmt.Errorf("store %s: default tariffs: %w", path, err)
 	}
 	return refusal(fn(e, now()))
+}
+
+// storeLogger is the logger of the stores that a command opens. The stores
+// log their state changes at info level; a command reports what it did on
+// stdout, so they are written to stderr only when --log-level is given
+// (warnings and errors always are).
+func storeLogger(cmd *cobra.Command, g *globals) zerolog.Logger {
+	log := g.logger()
+	if f := cmd.Flags().Lookup("log-level"); f == nil || !f.Changed {
+		log = log.Level(max(log.GetLevel(), zerolog.WarnLevel))
+	}
+	return log
 }
 
 // clock returns the engine's clock: the real time in UTC, or the fixed time
@@ -157,45 +172,6 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// loadConfig returns the prepayment configuration: the defaults of
-// prepay.DefaultConfig, overridden by the keys of the prepayment: section of
-// the YAML file at path (other sections are left to other commands). The keys
-// are the JSON names of prepay.Config's fields; amounts are read exactly as
-// decimal euros, durations as Go durations ("90s", "1h").
-func loadConfig(path string) (prepay.Config, error) {
-	cfg := prepay.DefaultConfig()
-	if path == "" {
-		return cfg, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return cfg, badInput("config: %v", err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return cfg, badInput("config %s: %v", path, err)
-	}
-	if len(doc.Content) == 0 {
-		return cfg, nil
-	}
-	top := doc.Content[0]
-	if top.Kind != yaml.MappingNode {
-		return cfg, badInput("config %s: want a mapping of sections at the top", path)
-	}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		if top.Content[i].Value != "prepayment" {
-			continue
-		}
-		if err := applyKeys(&cfg, top.Content[i+1], "prepayment", prepayConfigKeys()); err != nil {
-			return cfg, badInput("config %s: %v", path, err)
-		}
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, badInput("config %s: %v", path, err)
-	}
-	return cfg, nil
 }
 
 // configSetter sets one key of the configuration from its YAML value.

@@ -216,7 +216,7 @@ func TestLoadConfig(t *testing.T) {
 		err        string // "" when valid
 	}{
 		{"empty file", "", func(c prepay.Config) bool { return reflect.DeepEqual(c, def) }, ""},
-		{"no prepayment section", "meters:\n  poll: 5m\n", func(c prepay.Config) bool { return reflect.DeepEqual(c, def) }, ""},
+		{"no prepayment section", "listen: 127.0.0.1:9000\n", func(c prepay.Config) bool { return reflect.DeepEqual(c, def) }, ""},
 		{"amounts read exactly", "prepayment:\n  starting_credit: 25.10\n  recharge_min: 10\n  emergency_credit: \"12.5\"\n",
 			func(c prepay.Config) bool {
 				return c.StartingCredit == 2510 && c.RechargeMin == 1000 && c.EmergencyCredit == 1250 && c.RechargeMax == def.RechargeMax
@@ -253,7 +253,8 @@ func TestLoadConfig(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c, err := loadConfig(path)
+			hc, err := loadHeadEndConfig(path)
+			c := hc.Prepayment
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) || exitStatus(err) != ExitBadUse {
 					t.Fatalf("error %v: want bad input containing %q", err, tt.err)
@@ -268,7 +269,7 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := loadConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || exitStatus(err) != ExitBadUse {
+	if _, err := loadHeadEndConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || exitStatus(err) != ExitBadUse {
 		t.Errorf("missing file: %v", err)
 	}
 }
