@@ -243,7 +243,7 @@ func TestLoadConfig(t *testing.T) {
 		{"bad date", "prepayment:\n  ndp:\n    extra_dates: [25/12/2026]\n", nil, "malformed date"},
 		{"season without until", "prepayment:\n  ndp:\n    seasons: [{from: 2026-12-15}]\n", nil, "a season needs from and until"},
 		{"section not a mapping", "prepayment: 5\n", nil, "prepayment: want a mapping"},
-		{"top not a mapping", "- a\n", nil, "want a mapping of sections"},
+		{"top not a mapping", "- a\n", nil, "want a mapping of keys at the top"},
 		{"not YAML", "prepayment: [\n", nil, "yaml:"},
 		{"inconsistent", "prepayment:\n  recharge_min: 300\n", nil, "recharge bounds 300.00 to 250.00"},
 	}
