@@ -98,8 +98,13 @@ func subcommands(g *globals) []*cobra.Command {
 		newProfileCmd(g),
 		newBreakerCmd(g),
 		newMetersCmd(g),
-		newKeysCmd(g),
+		newKeysCmd(g, newKeysRotateCmd),
 		newConfigCmd(g),
+		newSimCmd(g),
+		newServeCmd(g),
+		newPollCmd(g),
+		newCmdCmd(g),
+		newCommissionCmd(g),
 	}
 }
 
