@@ -285,6 +285,11 @@ func (c *Client) learnServerTitle(t []byte) error {
 	case want != nil && !bytes.Equal(t, want):
 		return fmt.Errorf("session: %w: the server answers as %X, want %X", security.ErrSystemTitle, t, want)
 	}
+	if bytes.Equal(t, c.cfg.SystemTitle) {
+		// Both directions cipher under the same key with the system title
+		// as half of the nonce: equal titles could repeat a nonce.
+		return fmt.Errorf("session: %w: the server answers with the client's own system title %X", security.ErrSystemTitle, t)
+	}
 	if err := c.prot.ctx.SetPeerSystemTitle(t); err != nil {
 		return fmt.Errorf("session: AARE responding-AP-title: %w", err)
 	}

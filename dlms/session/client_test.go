@@ -184,3 +184,16 @@ func TestClientCipheredServiceError(t *testing.T) {
 		t.Errorf("rejection: %v, want %v", err, want)
 	}
 }
+
+// A server that answers with the client's own system title is refused:
+// both directions cipher under the same key with the system title as half
+// of the nonce.
+func TestClientRefusesItsOwnSystemTitle(t *testing.T) {
+	scfg := serverConfig(newTestModel(), 0)
+	scfg.SystemTitle = testClientTitle
+	l := newLink(t, hlsClient(0), scfg, sapHLS)
+	err := l.run(l.c.Open())
+	if !errors.Is(err, security.ErrSystemTitle) {
+		t.Fatalf("Open with the server using the client's title: %v, want ErrSystemTitle", err)
+	}
+}

@@ -33,7 +33,7 @@ never comes back with nobody there by mistake.
 
 The breaker is 0-0:96.3.10.255; --obis names another disconnect control,
 such as the gas valve 0-1:24.4.0.255.`,
-		Example: `  hes breaker status --tcp 10.0.0.7:4059 --auth hls-gmac --ek-file ek.hex --ak-file ak.hex --system-title 4845530000000001
+		Example: `  hes breaker status --tcp 10.0.0.7:4059 --auth hls-gmac --ek-file ek.hex --ak-file ak.hex
   hes breaker disconnect --tcp 10.0.0.7:4059 --auth hls-gmac ...
   hes breaker reconnect --obis 0-1:24.4.0.255 --tcp 10.0.0.7:4059 --auth hls-gmac ...`,
 		Args: cobra.NoArgs,

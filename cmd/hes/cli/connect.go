@@ -80,7 +80,7 @@ func (o *connectOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.passwordFile, "password-file", "", "read the LLS password from `FILE`")
 	f.StringVar(&o.ekFile, "ek-file", "", "HLS-GMAC: read the global encryption key from `FILE` (hex), or set "+envEK)
 	f.StringVar(&o.akFile, "ak-file", "", "HLS-GMAC: read the authentication key from `FILE` (hex), or set "+envAK)
-	f.StringVar(&o.systemTitle, "system-title", "", "HLS-GMAC: the head-end's system title as `HEX` (16 digits)")
+	f.StringVar(&o.systemTitle, "system-title", "", "HLS-GMAC: the head-end's own system title as `HEX` (16 digits; default 484553FF00000001, the head-end's), never the meter's")
 	f.StringVar(&o.securityPolicy, "security", "", "HLS-GMAC: protection of the APDUs: none, authenticated, encrypted or authenticated-encrypted (the default)")
 	f.Uint32Var(&o.invocationCount, "invocation-counter", 0, "HLS-GMAC: the first invocation counter `N` to send (default: the meter's, read through the public client, plus 1)")
 	f.DurationVar(&o.timeout, "timeout", 0, "how long to wait for each answer of the meter (default 5s per HDLC frame, 10s per wrapper answer)")
@@ -162,9 +162,8 @@ func (o *connectOptions) association() (meter.Config, uint16, error) {
 	}
 	cfg.Keys = security.Keys{Encryption: ek, Authentication: ak}
 	if o.systemTitle == "" {
-		return cfg, 0, badInput("--auth hls-gmac needs the head-end's --system-title")
-	}
-	if cfg.SystemTitle, err = hex.DecodeString(o.systemTitle); err != nil || len(cfg.SystemTitle) != security.SystemTitleSize {
+		cfg.SystemTitle = headEndSystemTitle
+	} else if cfg.SystemTitle, err = hex.DecodeString(o.systemTitle); err != nil || len(cfg.SystemTitle) != security.SystemTitleSize {
 		return cfg, 0, badInput("--system-title %q: want %d bytes as %d hex digits", o.systemTitle, security.SystemTitleSize, 2*security.SystemTitleSize)
 	}
 	switch o.securityPolicy {
@@ -270,7 +269,7 @@ func (o *connectOptions) withMeter(cmd *cobra.Command, g *globals, fn func(ctx c
 	for attempt := 0; ; attempt++ {
 		link, err := o.dial(ctx, sap, tr.link(fmt.Sprintf("client %d", sap)))
 		if err != nil {
-			return fmt.Errorf("link: %w", err)
+			return fmt.Errorf("link: %w%s", err, o.linkHint(err))
 		}
 		c, err = meter.Connect(ctx, link, cfg)
 		if err == nil {
@@ -288,6 +287,29 @@ func (o *connectOptions) withMeter(cmd *cobra.Command, g *globals, fn func(ctx c
 		if err == nil {
 			log.Warn().Err(cerr).Msg("the meter did not release the association cleanly")
 		}
+	}
+	return err
+}
+
+// linkHint says what a technician can check when a meter stays silent.
+func (o *connectOptions) linkHint(err error) string {
+	var le *transport.LinkError
+	if !errors.As(err, &le) || !le.Timeout() {
+		return ""
+	}
+	switch {
+	case o.tcp != "" && o.hdlc && o.physical == 0:
+		return " (several meters behind one port answer only to their own --physical address)"
+	case o.tcp != "" && !o.hdlc:
+		return " (is the meter on HDLC rather than the wrapper? try --hdlc)"
+	}
+	return ""
+}
+
+// accessHint adds to a refused read what a technician can do about it.
+func (o *connectOptions) accessHint(err error) error {
+	if errors.Is(err, dlms.DataAccessScopeOfAccessViolated) && (o.auth == "" || o.auth == "none") {
+		return fmt.Errorf("%w (the public client may not read it: try --auth lls or --auth hls-gmac)", err)
 	}
 	return err
 }
@@ -332,7 +354,19 @@ func (t *tracer) link(name string) transport.Trace {
 	return func(dir transport.Direction, frame []byte) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		fmt.Fprintf(t.w, "%s %s %s\n", name, dir, t.mask(frame))
+		// The session file format of hes dlms decode: "C->S <hex>" and
+		// "S->C <hex>" lines, everything else a "#" comment, so that a trace
+		// can be decoded again with hes dlms decode --file.
+		arrow := "C->S"
+		if dir == transport.Received {
+			arrow = "S->C"
+		}
+		fmt.Fprintf(t.w, "# %s %s\n", name, dir)
+		if masked, ok := t.mask(frame); ok {
+			fmt.Fprintf(t.w, "# %s %s (LLS password masked)\n", arrow, masked)
+		} else {
+			fmt.Fprintf(t.w, "%s %s\n", arrow, masked)
+		}
 		if d == nil {
 			return
 		}
@@ -344,29 +378,31 @@ func (t *tracer) link(name string) transport.Trace {
 		var b strings.Builder
 		if werr := dlmsdump.WriteText(&b, recs); werr == nil {
 			for _, line := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
-				fmt.Fprintf(t.w, "    %s\n", line)
+				fmt.Fprintf(t.w, "#     %s\n", line)
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(t.w, "    (not decoded: %v)\n", err)
+			fmt.Fprintf(t.w, "#     (not decoded: %v)\n", err)
 		}
 	}
 }
 
 // mask returns frame in hex, the bytes of the LLS password replaced by
-// "**".
-func (t *tracer) mask(frame []byte) string {
+// "**", and whether anything was masked.
+func (t *tracer) mask(frame []byte) (string, bool) {
 	s := strings.ToUpper(hex.EncodeToString(frame))
+	masked := false
 	if len(t.password) == 0 {
-		return s
+		return s, false
 	}
 	for from := 0; ; {
 		i := bytes.Index(frame[from:], t.password)
 		if i < 0 {
-			return s
+			return s, masked
 		}
 		i += from
 		s = s[:2*i] + strings.Repeat("**", len(t.password)) + s[2*(i+len(t.password)):]
+		masked = true
 		from = i + len(t.password)
 	}
 }

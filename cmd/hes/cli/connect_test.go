@@ -136,11 +136,12 @@ func TestTrace(t *testing.T) {
 		t.Fatalf("status %d: %s", status, stderr)
 	}
 	for _, want := range []string{
-		"client 17 TX 7EA007032393BF327E\n    HDLC frame  (client → server, 9 bytes)",
+		"# client 17 TX\nC->S 7EA007032393BF327E\n#     HDLC frame  (client → server, 9 bytes)",
 		"control: SNRM P/F=1 (0x93)",
 		"8008****************BE10",
 		"calling-authentication-value: (8 bytes, not shown)",
-		"client 17 RX 7EA01E230352F0FF",
+		"# client 17 RX\nS->C 7EA01E230352F0FF",
+		"(LLS password masked)",
 		"data: octet-string 07ea0b1b0503240400ffc400 (2026-11-27T03:36:04.00+01:00)",
 		"control: DISC P/F=1 (0x53)",
 	} {
@@ -166,6 +167,16 @@ func TestTrace(t *testing.T) {
 		if strings.Contains(strings.ToUpper(stderr), strings.ToUpper(hex.EncodeToString(k))) {
 			t.Error("the trace shows a key")
 		}
+	}
+
+	// A trace is a session file: hes dlms decode reads it back.
+	capture := filepath.Join(t.TempDir(), "trace.txt")
+	if err := os.WriteFile(capture, []byte(stderr), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, status := run(t, append([]string{"dlms", "decode", "--file", capture}, decodeKeyFlags(t)...)...)
+	if status != ExitOK || !strings.Contains(out, "double-long-unsigned 123456") {
+		t.Errorf("decoding the trace: status %d, %s\n%s", status, errOut, out)
 	}
 }
 

@@ -30,9 +30,10 @@ are shown with their scaler and unit applied, exactly; clocks as local time.
 An object that the meter refuses (read-write denied, object undefined) is
 reported on its row and the others are still read; hes then exits with
 status 1.`,
-		Example: `  hes read --tcp 10.0.0.7:4059 1-0:1.8.1 1-0:1.8.2 0-0:1.0.0
+		Example: `  hes read --tcp 10.0.0.7:4059 0-0:1.0.0 0-0:42.0.0
+  HES_PASSWORD=... hes read --tcp 10.0.0.7:4059 --auth lls 1-0:1.8.1 1-0:1.8.2
   HES_PASSWORD=... hes read --serial /dev/ttyUSB0 --optical --auth lls 1-0:1.8.0.255 0-0:96.99.9.255:1:2
-  hes read --tcp 10.0.0.7:4059 --auth hls-gmac --ek-file ek.hex --ak-file ak.hex --system-title 4845530000000001 0-1:24.2.3 --json`,
+  hes read --tcp 10.0.0.7:4059 --auth hls-gmac --ek-file ek.hex --ak-file ak.hex 0-1:24.2.3 --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			items, err := parseReadItems(args)
@@ -57,13 +58,17 @@ status 1.`,
 				return err
 			}
 			failed := 0
+			var first error
 			for _, r := range results {
 				if r.Error != "" {
 					failed++
+					if first == nil {
+						first = r.err
+					}
 				}
 			}
 			if failed > 0 {
-				return fmt.Errorf("%d of %d objects could not be read", failed, len(results))
+				return o.accessHint(fmt.Errorf("%d of %d objects could not be read: %w", failed, len(results), first))
 			}
 			return nil
 		},
@@ -135,6 +140,7 @@ type readResult struct {
 	Time      *time.Time      `json:"time,omitempty"`     // a date-time's point in time
 	Text      string          `json:"text"`               // the value for people
 	Error     string          `json:"error,omitempty"`
+	err       error           // what Error says
 }
 
 // readItem reads one attribute. Registers come with their scaler and
@@ -148,7 +154,7 @@ func readItem(ctx context.Context, c *meter.Client, it objectRef) (readResult, e
 		if errors.As(err, &op) {
 			why = op.Err
 		}
-		r.Error = why.Error()
+		r.Error, r.err = why.Error(), why
 		r.Text = "error: " + r.Error
 		return r, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -159,6 +160,13 @@ func agentFlag(cmd *cobra.Command, agent *string) {
 // agentName is the agent: --agent, else HES_AGENT, else the login name.
 func agentName(flag string) (string, error) {
 	a := firstNonEmpty(flag, os.Getenv(envAgent), os.Getenv("USER"), os.Getenv("USERNAME"))
+	if a == "" {
+		// The login name of the account that runs the command, as the
+		// flag's help says, also where the shell set no USER.
+		if u, err := user.Current(); err == nil {
+			a = strings.TrimSpace(u.Username)
+		}
+	}
 	if a == "" {
 		return "", badInput("--agent is mandatory (or set %s)", envAgent)
 	}

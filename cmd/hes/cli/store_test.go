@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -194,17 +195,22 @@ func TestHESNow(t *testing.T) {
 	refusedHes(t, store, envNow+` "yesterday": want an RFC 3339 time`, "balance", eanElec)
 }
 
-func TestAgentMandatory(t *testing.T) {
+func TestAgentDefault(t *testing.T) {
+	login, err := user.Current()
+	if err != nil || login.Username == "" {
+		t.Skipf("no login name on this host: %v", err)
+	}
 	store := testStore(t)
 	t.Setenv(envAgent, "")
 	t.Setenv("USER", "")
 	t.Setenv("USERNAME", "")
-	refusedHes(t, store, "--agent is mandatory", "account", "create", "--ean", eanElec, "--energy", "electricity", "--phone", "1")
-	mustHes(t, store, "account", "create", "--ean", eanElec, "--energy", "electricity", "--phone", "1", "--agent", "jdupont")
+	// Without --agent, HES_AGENT or USER, the agent is the login name of
+	// the account that runs the command.
+	mustHes(t, store, "account", "create", "--ean", eanElec, "--energy", "electricity", "--phone", "1")
 	var a prepay.Account
 	withEngine(t, store, func(e *prepay.Engine) { a, _ = e.Account(eanElec) })
-	if a.Activation == nil || a.Activation.Agent != "jdupont" {
-		t.Errorf("activation %+v: want the agent jdupont", a.Activation)
+	if a.Activation == nil || a.Activation.Agent != login.Username {
+		t.Errorf("activation %+v: want the agent %s", a.Activation, login.Username)
 	}
 }
 

@@ -311,3 +311,11 @@ func keyFiles(t *testing.T) []string {
 	}
 	return []string{"--auth", "hls-gmac", "--ek-file", ek, "--ak-file", ak, "--system-title", techClientTitle}
 }
+
+// decodeKeyFlags returns the flags of hes dlms decode for the test meter's keys.
+func decodeKeyFlags(t *testing.T) []string {
+	t.Helper()
+	flags := keyFiles(t)
+	// keyFiles gives --auth hls-gmac --ek-file F --ak-file F --system-title T.
+	return []string{"--ek-file", flags[3], "--ak-file", flags[5]}
+}
