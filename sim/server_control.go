@@ -194,8 +194,12 @@ func (s *Server) ctlPress(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res := d.m.Press(s.fleet.Now())
-	out := map[string]any{"breaker": res.Breaker.String(), "safety_test": res.SafetyTest}
+	now := s.fleet.Now()
+	res := d.m.Press(now)
+	out := map[string]any{"transition": res.Breaker.String(), "safety_test": res.SafetyTest}
+	if sw, err := d.m.Switch(now, Breaker); err == nil {
+		out["breaker"] = sw.State.String()
+	}
 	if res.SafetyTest {
 		out["valve_opens_at"] = res.ValveOpensAt
 	}

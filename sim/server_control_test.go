@@ -65,7 +65,7 @@ func TestControlAPI(t *testing.T) {
 	}
 	var press map[string]any
 	do("POST", "/press?meter=SIM000001", http.StatusOK, &press)
-	if press["breaker"] != "e" {
+	if press["breaker"] != "connected" || press["transition"] != "e" {
 		t.Errorf("press: %v", press)
 	}
 	do("POST", "/load?meter=SIM000001&w=9000&d=10m", http.StatusOK, &mv)
