@@ -72,11 +72,13 @@ func (o *rechargeOptions) run(cmd *cobra.Command, g *globals, so *storeOptions) 
 			return badInput("--paid-at %q: want RFC 3339, such as 2026-03-04T09:58:00+01:00", o.paidAt)
 		}
 	}
-	return so.withEngine(cmd, g, func(e *prepay.Engine, now time.Time) error {
+	var booked *prepay.Booking
+	err = so.withEngine(cmd, g, func(e *prepay.Engine, now time.Time) error {
 		b, err := e.Recharge(req)
 		if err != nil {
 			return err
 		}
+		booked = &b
 		if g.json {
 			return writeJSON(g.stdout, bookingJSON(b))
 		}
@@ -89,6 +91,16 @@ func (o *rechargeOptions) run(cmd *cobra.Command, g *globals, so *storeOptions) 
 			en.Amount, en.EAN, en.Channel, en.TxnID, en.ID, en.BalanceAfter)
 		return nil
 	})
+	if err != nil || booked.Duplicate {
+		return err
+	}
+	// The new balance (and the arming of a cut supply) goes to the meter
+	// at once; see sendRechargeOrders.
+	w := g.stdout
+	if g.json {
+		w = g.stderr
+	}
+	return sendRechargeOrders(cmd, g, so, booked.Entry.EAN, w)
 }
 
 // bookingOut is the JSON answer to a booked request.

@@ -57,6 +57,10 @@ func TestServeReadsFleetUnattended(t *testing.T) {
 	t.Setenv(envPollWindow, windowAroundNow())
 	s := startFleet(t, 20, nil)
 	importFleet(t, store, s)
+	// A prepayment account on the first meter: serve's daily cycle
+	// activates it at the meter's first reading.
+	ean := s.Fleet().Meters()[0].Identity().EAN
+	mustHes(t, store, "account", "create", "--ean", ean, "--energy", "electricity", "--phone", "0470000000", "--agent", "test")
 
 	r := startHes(t, "serve", "--store", store, "--listen", "127.0.0.1:0")
 	base := serveAddr(t, r)
@@ -85,8 +89,6 @@ func TestServeReadsFleetUnattended(t *testing.T) {
 		"# TYPE hes_meter_read_session_seconds histogram\n",
 		`hes_meter_read_session_seconds_bucket{result="ok",le="+Inf"} 20`,
 		`hes_meter_read_session_seconds_count{result="ok"} 20`,
-		"hes_command_queue_depth 0\n",
-		`hes_commands_total{kind="display",state="done"} 0`,
 		`hes_poll_last_cycle_meters{result="read"} 20`,
 	} {
 		if !strings.Contains(text, want) {
@@ -94,11 +96,26 @@ func TestServeReadsFleetUnattended(t *testing.T) {
 		}
 	}
 
+	// The account's balance goes to the meter's screens.
+	eventually(t, 20*time.Second, "the display write", func() bool {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(body), `hes_commands_total{kind="display",state="done"} 1`+"\n")
+	})
+
 	if err := r.stop(t); err != nil {
 		t.Fatalf("serve ended with %v", err)
 	}
 	log := r.stderr.String()
 	checkLog(t, log)
+	var account struct{ State string }
+	if err := json.Unmarshal([]byte(mustHes(t, store, "account", "show", ean, "--json")), &account); err != nil || account.State != "ACTIVE" {
+		t.Errorf("account of %s after serve's cycle: %+v, %v; want ACTIVE", ean, account, err)
+	}
 	for _, want := range []string{`"message":"meter: read"`, `"meter_id":"SIM000020"`, `"message":"hes serve: stopped"`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %s", want)
