@@ -81,6 +81,17 @@ func (o *serveOptions) run(cmd *cobra.Command, g *globals) (err error) {
 		return err
 	}
 	log := serveLogger(cmd, g, cfg)
+	// The address of /metrics and /healthz is taken first: a bad one stops
+	// hes serve before anything else starts.
+	var ln net.Listener
+	listen := firstNonEmpty(o.listen, cfg.Listen)
+	if listen != "" {
+		if ln, err = net.Listen("tcp", listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		defer ln.Close()
+		listen = ln.Addr().String()
+	}
 	h, err := o.openHeadEnd(cfg, headEndOptions{log: log})
 	if err != nil {
 		return err
@@ -109,13 +120,7 @@ func (o *serveOptions) run(cmd *cobra.Command, g *globals) (err error) {
 	}
 	errc := make(chan error, len(parts)+1)
 	var srv *http.Server
-	listen := firstNonEmpty(o.listen, cfg.Listen)
-	if listen != "" {
-		ln, err := net.Listen("tcp", listen)
-		if err != nil {
-			return fmt.Errorf("listen: %w", err)
-		}
-		listen = ln.Addr().String()
+	if ln != nil {
 		srv = &http.Server{Handler: h.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
