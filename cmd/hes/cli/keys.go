@@ -20,7 +20,7 @@ func newKeysCmd(g *globals, extra ...keysSubcommand) *cobra.Command {
 	o := &meterStoreOptions{}
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "Show the state of a meter's keys, install keys in the store",
+		Short: "Show a meter's keys' state, install keys in the store, rotate a meter's keys",
 		Long: `Show the state of a meter's keys and install keys in the store. The keys
 are sealed under the master key (--master-key-file, the configuration's
 master_key_file, or HES_MASTER_KEY); no command prints them, and none takes
