@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,10 +45,25 @@ type Config struct {
 	LogLevel string
 	// Listen is the address of the metrics and health endpoints; empty
 	// turns them off. Default "127.0.0.1:9464".
-	Listen     string
-	Poll       PollConfig
-	Commands   CommandsConfig
-	Prepayment prepay.Config
+	Listen string
+	// SystemTitle is the head-end's own system title, 16 hexadecimal
+	// digits: the calling-AP-title of its ciphered associations and half of
+	// the nonce of what it ciphers. Default "484553FF00000001".
+	SystemTitle string
+	Link        LinkConfig
+	Poll        PollConfig
+	Commands    CommandsConfig
+	Prepayment  prepay.Config
+}
+
+// LinkConfig is how the head-end waits on a meter's link.
+type LinkConfig struct {
+	// FrameTimeout bounds the wait for each HDLC frame or wrapper answer.
+	// Default 5s.
+	FrameTimeout time.Duration
+	// Retries is how many times an unanswered HDLC frame is sent again.
+	// Default 3.
+	Retries int
 }
 
 // PollConfig is how the daily reads run.
@@ -103,9 +119,11 @@ func (r RetryPolicy) backoff() meter.Backoff {
 // the defaults of the meter and prepay packages, made explicit.
 func DefaultConfig() Config {
 	return Config{
-		Store:    defaultStore,
-		LogLevel: "info",
-		Listen:   "127.0.0.1:9464",
+		Store:       defaultStore,
+		LogLevel:    "info",
+		Listen:      "127.0.0.1:9464",
+		SystemTitle: strings.ToUpper(hex.EncodeToString(headEndSystemTitle)),
+		Link:        LinkConfig{FrameTimeout: 5 * time.Second, Retries: 3},
 		Poll: PollConfig{
 			Window:        meter.DefaultWindow,
 			Concurrency:   meter.Limits{Global: 64, PerLink: 1, PerConcentrator: 8},
@@ -226,6 +244,15 @@ func (c Config) Validate() error {
 			bad("listen %q: want a port from 1 to 65535", c.Listen)
 		}
 	}
+	if _, err := c.systemTitle(); err != nil {
+		bad("%v", err)
+	}
+	if c.Link.FrameTimeout <= 0 {
+		bad("link.frame_timeout %s: want a positive duration", c.Link.FrameTimeout)
+	}
+	if c.Link.Retries < 1 {
+		bad("link.retries %d: want at least 1", c.Link.Retries)
+	}
 	w := c.Poll.Window
 	if w.Start < 0 || w.End <= w.Start || w.End > 24*time.Hour {
 		bad("poll.window %s to %s: want a start before the end, within 00:00 to 24:00", dayTime(w.Start), dayTime(w.End))
@@ -279,6 +306,15 @@ func (c Config) Validate() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// systemTitle returns the head-end's system title as its 8 bytes.
+func (c Config) systemTitle() ([]byte, error) {
+	b, err := hex.DecodeString(c.SystemTitle)
+	if err != nil || len(b) != 8 {
+		return nil, fmt.Errorf("system_title %q: want 8 bytes as 16 hexadecimal digits", c.SystemTitle)
+	}
+	return b, nil
 }
 
 // Location returns the time zone of the meters' day, of the poll window and
@@ -449,6 +485,14 @@ func configKeys() []configKey {
 			func(c *Config) *string { return &c.LogLevel }),
 		stringConfigKey("listen", "The address of the metrics (/metrics) and health (/healthz) endpoints;\nempty turns them off.",
 			func(c *Config) *string { return &c.Listen }),
+		stringConfigKey("system_title", "The head-end's own system title, 16 hexadecimal digits; never a meter's.",
+			func(c *Config) *string { return &c.SystemTitle }),
+		{name: "link", doc: "How the head-end waits on a meter's link.", keys: []configKey{
+			durationConfigKey("frame_timeout", "The wait for each HDLC frame or wrapper answer.",
+				func(c *Config) *time.Duration { return &c.Link.FrameTimeout }),
+			intConfigKey("retries", "How many times an unanswered HDLC frame is sent again.",
+				func(c *Config) *int { return &c.Link.Retries }),
+		}},
 		{name: "poll", doc: "The daily reads.", keys: []configKey{
 			{name: "window", doc: "When the reads run, in local time (prepayment.time_zone); end at most 24:00.", keys: []configKey{
 				dayTimeConfigKey("start", "", func(c *Config) *time.Duration { return &c.Poll.Window.Start }),

@@ -80,6 +80,8 @@ func changedConfig() Config {
 		MasterKeyFile: "/etc/hes/master.key",
 		LogLevel:      "debug",
 		Listen:        "[::1]:9100",
+		SystemTitle:   "484553FF0000002A",
+		Link:          LinkConfig{FrameTimeout: 2 * time.Second, Retries: 5},
 		Poll: PollConfig{
 			Window:             meter.Window{Start: 30 * time.Minute, End: 24 * time.Hour},
 			Concurrency:        meter.Limits{Global: 500, PerLink: 2, PerConcentrator: 16},
@@ -244,6 +246,11 @@ func TestLoadHeadEndConfig(t *testing.T) {
 		{"bad port", "listen: localhost:http\n", nil, "want a port from 1 to 65535"},
 		{"bad log level", "log_level: loud\n", nil, `log_level "loud": want trace, debug, info, warn or error`},
 		{"empty store", "store: \"\"\n", nil, "store: empty"},
+		{"bad system title", "system_title: 484553\n", nil, `system_title "484553": want 8 bytes as 16 hexadecimal digits`},
+		{"no frame timeout", "link:\n  frame_timeout: 0s\n", nil, "link.frame_timeout 0s: want a positive duration"},
+		{"link keys", "system_title: 484553ff00000002\nlink: {frame_timeout: 1500ms, retries: 1}\n", func(c Config) bool {
+			return c.SystemTitle == "484553ff00000002" && c.Link == LinkConfig{FrameTimeout: 1500 * time.Millisecond, Retries: 1}
+		}, ""},
 		{"every problem at once", "log_level: loud\ncommands:\n  concurrency: 0\n", nil, `log_level "loud": want trace, debug, info, warn or error; commands.concurrency 0`},
 		{"prepayment inconsistent", "prepayment:\n  recharge_min: 300\n", nil, "prepayment: recharge bounds 300.00 to 250.00"},
 		{"bad time zone", "prepayment:\n  time_zone: Mars/Olympus\n", nil, "time zone \"Mars/Olympus\""},

@@ -107,10 +107,21 @@ func (o *meterStoreOptions) openHeadEnd(cfg Config, opts headEndOptions) (_ *hea
 	}
 	dial := opts.dial
 	if dial == nil {
-		dial = registryDial(opts.frameTimeout, opts.frameRetries)
+		timeout, retries := cfg.Link.FrameTimeout, cfg.Link.Retries
+		if opts.frameTimeout > 0 {
+			timeout = opts.frameTimeout
+		}
+		if opts.frameRetries > 0 {
+			retries = opts.frameRetries
+		}
+		dial = registryDial(timeout, retries)
+	}
+	title, err := cfg.systemTitle()
+	if err != nil {
+		return nil, badInput("%v", err)
 	}
 	h.sessions, err = meter.NewSessions(h.store, meter.SessionsConfig{
-		Dial: dial, SystemTitle: headEndSystemTitle, Limits: cfg.Limits(), Logger: h.log,
+		Dial: dial, SystemTitle: title, Limits: cfg.Limits(), Logger: h.log,
 	})
 	if err != nil {
 		return nil, err
