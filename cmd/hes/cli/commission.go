@@ -122,6 +122,7 @@ type commissioning struct {
 	s       *meter.Store
 	spec    meter.AssociationSpec // the management association
 	factory meter.Keys
+	title   []byte // the head-end's system title
 	tr      *tracer
 	now     func() time.Time
 	rep     *commissionReport
@@ -162,6 +163,10 @@ func (o *commissionOptions) run(cmd *cobra.Command, g *globals) error {
 	if !cmd.Flags().Changed("clock-threshold") {
 		o.clockThreshold = cfg.Poll.ClockSyncThreshold
 	}
+	title, err := cfg.systemTitle()
+	if err != nil {
+		return badInput("%v", err)
+	}
 	now, err := runningClock()
 	if err != nil {
 		return err
@@ -186,7 +191,7 @@ func (o *commissionOptions) run(cmd *cobra.Command, g *globals) error {
 		if !ok {
 			return badInput("profile %s has no management association", p.Name)
 		}
-		c := &commissioning{o: o, s: s, spec: spec, factory: factory, now: now, rep: rep}
+		c := &commissioning{o: o, s: s, spec: spec, factory: factory, title: title, now: now, rep: rep}
 		if o.conn.trace {
 			c.tr = newTracer(g.stderr, nil, security.Keys{})
 		}
@@ -352,7 +357,7 @@ func (c *commissioning) associate(ctx context.Context, keys meter.Keys, fns ...f
 	}
 	cl, err := meter.Connect(ctx, link, meter.Config{
 		Auth: c.spec.Authentication, Policy: c.spec.Policy, Keys: keys.SecurityKeys(),
-		SystemTitle: headEndSystemTitle, Counter: security.NewMemoryCounter(ic + 1), Location: c.s.Location(),
+		SystemTitle: c.title, Counter: security.NewMemoryCounter(ic + 1), Location: c.s.Location(),
 	})
 	if err != nil {
 		link.Close()

@@ -122,7 +122,7 @@ func DefaultConfig() Config {
 		Store:       defaultStore,
 		LogLevel:    "info",
 		Listen:      "127.0.0.1:9464",
-		SystemTitle: strings.ToUpper(hex.EncodeToString(headEndSystemTitle)),
+		SystemTitle: strings.ToUpper(hex.EncodeToString(defaultSystemTitle())),
 		Link:        LinkConfig{FrameTimeout: 5 * time.Second, Retries: 3},
 		Poll: PollConfig{
 			Window:        meter.DefaultWindow,

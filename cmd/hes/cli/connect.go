@@ -162,7 +162,7 @@ func (o *connectOptions) association() (meter.Config, uint16, error) {
 	}
 	cfg.Keys = security.Keys{Encryption: ek, Authentication: ak}
 	if o.systemTitle == "" {
-		cfg.SystemTitle = headEndSystemTitle
+		cfg.SystemTitle = defaultSystemTitle()
 	} else if cfg.SystemTitle, err = hex.DecodeString(o.systemTitle); err != nil || len(cfg.SystemTitle) != security.SystemTitleSize {
 		return cfg, 0, badInput("--system-title %q: want %d bytes as %d hex digits", o.systemTitle, security.SystemTitleSize, 2*security.SystemTitleSize)
 	}

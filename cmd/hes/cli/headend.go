@@ -14,9 +14,10 @@ import (
 	"github.com/openhes/hes/meter"
 )
 
-// headEndSystemTitle is the head-end's system title: "HES" and a 5-byte
-// serial that no simulated meter has.
-var headEndSystemTitle = []byte{'H', 'E', 'S', 0xFF, 0x00, 0x00, 0x00, 0x01}
+// defaultSystemTitle returns the head-end's system title when the
+// configuration gives none: "HES" and a 5-byte serial that no simulated
+// meter has.
+func defaultSystemTitle() []byte { return []byte{'H', 'E', 'S', 0xFF, 0x00, 0x00, 0x00, 0x01} }
 
 // headEnd is the head-end assembled from its configuration: the bbolt
 // file, the meter store with the master key, the sessions with the
