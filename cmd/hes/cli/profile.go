@@ -207,7 +207,7 @@ func (out profileOutput) table(loc *time.Location) *table {
 			name = string(col.Role)
 		}
 		if col.Attribute != 2 {
-			name += "/" + strconv.Itoa(int(col.Attribute))
+			name += "/" + attributeName(col.Role, col.Attribute)
 		}
 		if col.ScalerUnit != nil && col.ScalerUnit.Unit != meter.UnitCount {
 			name += " (" + col.ScalerUnit.Unit.String() + ")"
@@ -230,4 +230,18 @@ func (out profileOutput) table(loc *time.Location) *table {
 		t.add(cells...)
 	}
 	return t
+}
+
+// attributeName names attribute i of the object of role in the default
+// meter profile ("capture_time"), or gives its index when the profile does
+// not name it.
+func attributeName(role meter.Role, i int8) string {
+	if p, err := meter.LookupProfile(meterProfile); err == nil {
+		if obj, ok := p.Object(role); ok {
+			if a, ok := obj.Attribute(i); ok && a.Name != "" {
+				return a.Name
+			}
+		}
+	}
+	return strconv.Itoa(int(i))
 }
