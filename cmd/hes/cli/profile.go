@@ -52,7 +52,8 @@ the scaler and unit that the meter gives, times in local time.`,
 			if err != nil {
 				return err
 			}
-			end := now()
+			// Now to the second, in the meters' zone, like --from.
+			end := now().In(loc).Truncate(time.Second)
 			if to != "" {
 				if end, err = parseLocalTime(to, loc); err != nil {
 					return badInput("--to %q: %v", to, err)
