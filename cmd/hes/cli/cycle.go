@@ -303,22 +303,6 @@ func (p *prepayment) order(ctx context.Context, act prepay.Action) error {
 	return fmt.Errorf("unknown action kind %q", act.Kind)
 }
 
-// withExecutor runs fn while the head-end's executor carries out the
-// queue's commands, then stops the executor and waits for it. The end of
-// ctx stops both; it is fn's to report.
-func (h *headEnd) withExecutor(ctx context.Context, fn func(ctx context.Context) error) error {
-	ectx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.executor.Run(ectx) }()
-	err := fn(ctx)
-	stop()
-	eerr := <-done
-	if err == nil && eerr != nil && !errors.Is(eerr, context.Canceled) && !errors.Is(eerr, context.DeadlineExceeded) {
-		err = fmt.Errorf("executor: %w", eerr)
-	}
-	return err
-}
-
 // cycleTimeout is the default bound of hes cycle.
 const cycleTimeout = 5 * time.Minute
 
@@ -443,12 +427,7 @@ func (o *cycleOptions) runWithoutMeters(cmd *cobra.Command, g *globals, cfg Conf
 		return err
 	}
 	log := commandLogger(cmd, g)
-	opts, err := cfg.StoreOptions(now, log)
-	if err != nil {
-		return badInput("prepayment.time_zone: %v", err)
-	}
-	path := o.storePath(cfg)
-	db, err := openStore(path)
+	path, db, s, err := o.openMeterStore(cfg, nil, now, log)
 	if err != nil {
 		return err
 	}
@@ -457,10 +436,6 @@ func (o *cycleOptions) runWithoutMeters(cmd *cobra.Command, g *globals, cfg Conf
 			err = fmt.Errorf("closing store %s: %w", path, cerr)
 		}
 	}()
-	s, err := meter.OpenStore(db, nil, opts)
-	if err != nil {
-		return fmt.Errorf("store %s: %w", path, err)
-	}
 	e, err := prepay.Open(db, cfg.Prepayment, prepay.WithClock(now), prepay.WithLogger(log))
 	if err != nil {
 		return fmt.Errorf("store %s: %w", path, err)
@@ -469,7 +444,7 @@ func (o *cycleOptions) runWithoutMeters(cmd *cobra.Command, g *globals, cfg Conf
 		return fmt.Errorf("store %s: default tariffs: %w", path, err)
 	}
 	if day.IsZero() {
-		day = prepay.DateOf(now(), opts.Location).AddDays(-1)
+		day = prepay.DateOf(now(), s.Location()).AddDays(-1)
 	}
 	rep, err := e.Cycle(cmd.Context(), day, newMeterPort(s, nil, 0, log), nil)
 	if err != nil {

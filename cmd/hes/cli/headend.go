@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -86,8 +87,8 @@ func (o *meterStoreOptions) openHeadEnd(cfg Config, opts headEndOptions) (_ *hea
 			return nil, err
 		}
 	}
-	h := &headEnd{cfg: cfg, path: o.storePath(cfg), log: opts.log, loc: loc, now: now, metrics: newMetrics()}
-	if h.db, err = openStore(h.path); err != nil {
+	h := &headEnd{cfg: cfg, log: opts.log, loc: loc, now: now, metrics: newMetrics()}
+	if h.path, h.db, h.store, err = o.openMeterStore(cfg, sealer, now, h.log); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -95,17 +96,6 @@ func (o *meterStoreOptions) openHeadEnd(cfg Config, opts headEndOptions) (_ *hea
 			h.db.Close()
 		}
 	}()
-	sopts, err := cfg.StoreOptions(now, h.log)
-	if err != nil {
-		return nil, badInput("prepayment.time_zone: %v", err)
-	}
-	h.store, err = meter.OpenStore(h.db, sealer, sopts)
-	if errors.Is(err, meter.ErrWrongMasterKey) {
-		return nil, badInput("store %s: the master key is not the one that sealed its keys", h.path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", h.path, err)
-	}
 	dial := opts.dial
 	if dial == nil {
 		timeout, retries := cfg.Link.FrameTimeout, cfg.Link.Retries
@@ -217,4 +207,20 @@ func (h *headEnd) Close() error {
 		return fmt.Errorf("closing store %s: %w", h.path, err)
 	}
 	return nil
+}
+
+// withExecutor runs fn while the head-end's executor carries out the
+// queue's commands, then stops the executor and waits for it. The end of
+// ctx stops both; it is fn's to report.
+func (h *headEnd) withExecutor(ctx context.Context, fn func(ctx context.Context) error) error {
+	ectx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- h.executor.Run(ectx) }()
+	err := fn(ctx)
+	stop()
+	eerr := <-done
+	if err == nil && eerr != nil && !errors.Is(eerr, context.Canceled) && !errors.Is(eerr, context.DeadlineExceeded) {
+		err = fmt.Errorf("executor: %w", eerr)
+	}
+	return err
 }

@@ -69,12 +69,7 @@ func (o *meterStoreOptions) withMeters(cmd *cobra.Command, g *globals, use maste
 			return err
 		}
 	}
-	opts, err := cfg.StoreOptions(now, storeLogger(cmd, g))
-	if err != nil {
-		return badInput("prepayment.time_zone: %v", err)
-	}
-	path := o.storePath(cfg)
-	db, err := openStore(path)
+	path, db, s, err := o.openMeterStore(cfg, sealer, now, storeLogger(cmd, g))
 	if err != nil {
 		return err
 	}
@@ -83,13 +78,6 @@ func (o *meterStoreOptions) withMeters(cmd *cobra.Command, g *globals, use maste
 			err = fmt.Errorf("closing store %s: %w", path, cerr)
 		}
 	}()
-	s, err := meter.OpenStore(db, sealer, opts)
-	if errors.Is(err, meter.ErrWrongMasterKey) {
-		return badInput("store %s: the master key is not the one that sealed its keys", path)
-	}
-	if err != nil {
-		return fmt.Errorf("store %s: %w", path, err)
-	}
 	return meterRefusal(fn(s, sealer != nil))
 }
 

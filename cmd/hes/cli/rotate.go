@@ -96,13 +96,12 @@ func (o *rotateOptions) run(cmd *cobra.Command, g *globals, so *meterStoreOption
 	ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
 	defer cancel()
 	// The executor runs until the command is final or the time is up.
-	ectx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- h.executor.Run(ectx) }()
-	_, werr := h.queue.Wait(ctx, c.ID)
-	stop()
-	if eerr := <-done; eerr != nil && !errors.Is(eerr, context.Canceled) && !errors.Is(eerr, context.DeadlineExceeded) {
-		return fmt.Errorf("executor: %w", eerr)
+	var werr error
+	if err := h.withExecutor(ctx, func(ctx context.Context) error {
+		_, werr = h.queue.Wait(ctx, c.ID)
+		return nil
+	}); err != nil {
+		return err
 	}
 	if errors.Is(werr, context.Canceled) {
 		return fmt.Errorf("interrupted: the key change of meter %s, command %d, goes on with hes serve or hes cmd run", id, c.ID)

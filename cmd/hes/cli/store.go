@@ -18,6 +18,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 	"gopkg.in/yaml.v3"
 
+	"github.com/openhes/hes/meter"
 	"github.com/openhes/hes/prepay"
 )
 
@@ -417,4 +418,27 @@ func dateOrDash(d prepay.Date) string {
 		return "-"
 	}
 	return d.String()
+}
+
+// openMeterStore opens the store file (--store, else the configuration's)
+// and the meter registry in it, with sealer when it is not nil. The caller
+// closes db; on an error nothing is left open.
+func (o *meterStoreOptions) openMeterStore(cfg Config, sealer *meter.KeySealer, now func() time.Time, log zerolog.Logger) (path string, db *bolt.DB, s *meter.Store, err error) {
+	opts, err := cfg.StoreOptions(now, log)
+	if err != nil {
+		return "", nil, nil, badInput("prepayment.time_zone: %v", err)
+	}
+	path = o.storePath(cfg)
+	if db, err = openStore(path); err != nil {
+		return "", nil, nil, err
+	}
+	s, err = meter.OpenStore(db, sealer, opts)
+	if err != nil {
+		db.Close()
+		if errors.Is(err, meter.ErrWrongMasterKey) {
+			return "", nil, nil, badInput("store %s: the master key is not the one that sealed its keys", path)
+		}
+		return "", nil, nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return path, db, s, nil
 }
