@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode"
 
@@ -32,18 +31,13 @@ func (t *table) add(cells ...string) {
 // columns aligned with two spaces between them. Tabs and line breaks in
 // cells become spaces, so that a value cannot break the alignment.
 func (t *table) write(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	line := func(cells []string) {
 		for i, c := range cells {
 			if i > 0 {
 				io.WriteString(tw, "\t")
 			}
-			io.WriteString(tw, strings.Map(func(r rune) rune {
-				if r == '\t' || r == '\n' || r == '\r' {
-					return ' '
-				}
-				return r
-			}, c))
+			io.WriteString(tw, cell(c))
 		}
 		io.WriteString(tw, "\n")
 	}
@@ -61,7 +55,7 @@ func (t *table) write(w io.Writer) error {
 // keyValues prints pairs of a name and a value, aligned, for the
 // commands that show one object.
 func keyValues(w io.Writer, pairs ...[2]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	for _, p := range pairs {
 		fmt.Fprintf(tw, "%s:\t%s\n", p[0], p[1])
 	}
