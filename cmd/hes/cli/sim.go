@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -327,7 +326,7 @@ const simStatusRows = 20
 // printSimStatus prints a compact table of what the meters show.
 func printSimStatus(w io.Writer, v sim.FleetView) error {
 	fmt.Fprintf(w, "\n%s  (%d meters)\n", v.Now.In(sim.Brussels).Format(time.RFC3339), len(v.Meters))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "METER\tIMPORT KWH\tEXPORT KWH\tW\tBREAKER\tVALVE\tBALANCE\tFAULTS")
 	for i, m := range v.Meters {
 		if i == simStatusRows {
