@@ -206,6 +206,18 @@ func (k Keys) Validate() error {
 	return nil
 }
 
+// Present returns the names of the keys that are set, in the order of the
+// Keys fields ("ek", "ak", "kek", "lls_password", "hls_secret").
+func (k Keys) Present() []string {
+	var out []string
+	for _, n := range keyNames {
+		if !k.field(n).IsZero() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Missing returns the names among required ("ek", "ak", "kek",
 // "lls_password", "hls_secret") of the keys that are not set.
 func (k Keys) Missing(required []string) []string {

@@ -122,13 +122,13 @@ func printClock(g *globals, c clockJSON, loc *time.Location) error {
 // profileOBIS returns the logical name of the object that plays role r
 // in the default meter profile.
 func profileOBIS(r meter.Role) (dlms.OBIS, error) {
-	p, err := meter.LookupProfile(meterProfile)
+	p, err := meter.LookupProfile(defaultMeterProfile)
 	if err != nil {
 		return dlms.OBIS{}, err
 	}
 	o, ok := p.Object(r)
 	if !ok {
-		return dlms.OBIS{}, badInput("the %s profile has no %s", meterProfile, r)
+		return dlms.OBIS{}, badInput("the %s profile has no %s", defaultMeterProfile, r)
 	}
 	return o.OBIS, nil
 }

@@ -33,10 +33,6 @@ const (
 	sapTechnician = 17
 )
 
-// meterProfile is the profile whose roles name the objects of the
-// technician commands.
-const meterProfile = "be-elec-default"
-
 // connectOptions are the flags that say how to reach a meter and how to
 // associate with it, shared by the technician commands.
 type connectOptions struct {

@@ -113,7 +113,7 @@ with every key that the meter's profile needs.`,
 						keyReport
 					}{m.ID, r})
 				}
-				_, err = fmt.Fprintf(g.stdout, "keys of meter %s installed: %s\n", m.ID, strings.Join(keysSet(k), ", "))
+				_, err = fmt.Fprintf(g.stdout, "keys of meter %s installed: %s\n", m.ID, strings.Join(k.Present(), ", "))
 				return err
 			})
 		},

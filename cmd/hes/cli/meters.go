@@ -17,14 +17,9 @@ import (
 	"github.com/openhes/hes/meter"
 )
 
-// defaultMeterProfile is the profile of a meter added without --profile.
+// defaultMeterProfile is the profile of a meter added without --profile, and
+// the one whose roles name the objects of the technician's commands.
 const defaultMeterProfile = "be-elec-default"
-
-// keyNames returns the names of the keys of a meter, in the order of
-// meter.Keys and of the keys files.
-func keyNames() []string {
-	return []string{"ek", "ak", "kek", "lls_password", "hls_secret"}
-}
 
 // meterStoreOptions are the options of the commands on the meter
 // registry: the store, the configuration and the master key file.
@@ -309,7 +304,7 @@ func (o *metersAddOptions) run(cmd *cobra.Command, g *globals, so *meterStoreOpt
 		if keys == nil {
 			fmt.Fprintf(g.stdout, "no keys yet: give them with hes keys set %s --keys-file FILE\n", stored.ID)
 		} else {
-			fmt.Fprintf(g.stdout, "keys installed: %s\n", strings.Join(keysSet(*keys), ", "))
+			fmt.Fprintf(g.stdout, "keys installed: %s\n", strings.Join(keys.Present(), ", "))
 		}
 		return nil
 	})
@@ -349,7 +344,7 @@ func readKeysFile(path string) (meter.Keys, error) {
 	if err != nil {
 		return meter.Keys{}, badInput("keys file %s: %s", path, withoutPackagePrefix(strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
-	if len(keysSet(k)) == 0 {
+	if len(k.Present()) == 0 {
 		return meter.Keys{}, badInput("keys file %s: no key", path)
 	}
 	return k, nil
@@ -367,28 +362,6 @@ func checkRequiredKeys(s *meter.Store, profile string, k meter.Keys, file string
 			file, strings.Join(missing, ", "), p.Name, strings.Join(p.RequiredKeys(), ", "))
 	}
 	return nil
-}
-
-// keysSet returns the names of the keys that k holds.
-func keysSet(k meter.Keys) []string {
-	names := keyNames()
-	missing := k.Missing(names)
-	var out []string
-	for _, n := range names {
-		if !containsString(missing, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func newMetersImportCmd(g *globals, so *meterStoreOptions) *cobra.Command {
@@ -591,7 +564,7 @@ func newKeyReport(s *meter.Store, m meter.Meter, sealed bool) (keyReport, error)
 		if err != nil {
 			return r, err
 		}
-		r.PendingKeys = keysSet(k)
+		r.PendingKeys = k.Present()
 	}
 	if !st.Current {
 		return r, nil
@@ -600,7 +573,7 @@ func newKeyReport(s *meter.Store, m meter.Meter, sealed bool) (keyReport, error)
 	if err != nil {
 		return r, err
 	}
-	r.CurrentKeys = keysSet(k)
+	r.CurrentKeys = k.Present()
 	if k.EK.IsZero() {
 		return r, nil
 	}

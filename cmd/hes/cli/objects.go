@@ -65,7 +65,7 @@ type methodRightJSON struct {
 }
 
 func printObjects(g *globals, list []meter.ListedObject) error {
-	p, err := meter.LookupProfile(meterProfile)
+	p, err := meter.LookupProfile(defaultMeterProfile)
 	if err != nil {
 		return err
 	}

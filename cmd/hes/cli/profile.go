@@ -94,7 +94,7 @@ func profileArg(s string) (dlms.OBIS, error) {
 	}
 	o, err := profileOBIS(meter.Role(s))
 	if err != nil {
-		return dlms.OBIS{}, badInput("%q is neither an OBIS code nor a role of the %s profile", s, meterProfile)
+		return dlms.OBIS{}, badInput("%q is neither an OBIS code nor a role of the %s profile", s, defaultMeterProfile)
 	}
 	return o, nil
 }
@@ -145,7 +145,7 @@ type profileColumn struct {
 // the registers captured, or takes the profile's nominal ones when the
 // meter does not give them.
 func newProfileOutput(ctx context.Context, c *meter.Client, obis dlms.OBIS, from, to time.Time, b *meter.ProfileBuffer) (profileOutput, error) {
-	p, err := meter.LookupProfile(meterProfile)
+	p, err := meter.LookupProfile(defaultMeterProfile)
 	if err != nil {
 		return profileOutput{}, err
 	}
@@ -237,7 +237,7 @@ func (out profileOutput) table(loc *time.Location) *table {
 // meter profile ("capture_time"), or gives its index when the profile does
 // not name it.
 func attributeName(role meter.Role, i int8) string {
-	if p, err := meter.LookupProfile(meterProfile); err == nil {
+	if p, err := meter.LookupProfile(defaultMeterProfile); err == nil {
 		if obj, ok := p.Object(role); ok {
 			if a, ok := obj.Attribute(i); ok && a.Name != "" {
 				return a.Name

@@ -23,7 +23,7 @@ func newReadCmd(g *globals) *cobra.Command {
 		Long: `Read attributes of COSEM objects of a meter over one association.
 
 Each object is an OBIS code, with its interface class and attribute when the
-default meter profile (` + meterProfile + `) does not know it: a known object
+default meter profile (` + defaultMeterProfile + `) does not know it: a known object
 needs no class, and the attribute is 2 (the value) unless given. Registers
 are shown with their scaler and unit applied, exactly; clocks as local time.
 
@@ -87,7 +87,7 @@ type objectRef struct {
 
 // parseReadItems reads the OBIS[:CLASS[:ATTR]] arguments.
 func parseReadItems(args []string) ([]objectRef, error) {
-	p, err := meter.LookupProfile(meterProfile)
+	p, err := meter.LookupProfile(defaultMeterProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func parseReadItems(args []string) ([]objectRef, error) {
 			ref.attr = int8(n)
 		}
 		if ref.class == 0 {
-			return nil, badInput("%q: the %s profile does not know %v: give its class, as %v:CLASS[:ATTR]", a, meterProfile, o, o)
+			return nil, badInput("%q: the %s profile does not know %v: give its class, as %v:CLASS[:ATTR]", a, defaultMeterProfile, o, o)
 		}
 		refs[i] = ref
 	}
