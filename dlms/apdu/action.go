@@ -275,11 +275,7 @@ func (r *ActionResponseWithPblock) Append(dst []byte) []byte {
 // Append implements APDU.
 func (r *ActionResponseWithList) Append(dst []byte) []byte {
 	dst = append(dst, byte(TagActionResponse), actionResponseWithList, byte(r.Invoke))
-	dst = axdr.AppendLength(dst, len(r.Results))
-	for i := range r.Results {
-		dst = appendActionResult(dst, &r.Results[i])
-	}
-	return dst
+	return AppendActionResults(dst, r.Results)
 }
 
 // Append implements APDU.
@@ -434,16 +430,7 @@ func decodeActionResponse(b []byte) (ActionResponse, int, error) {
 	case c == actionResponseWithList:
 		d.name = "action-response-with-list"
 		a := &ActionResponseWithList{Invoke: d.invoke()}
-		n := d.count("list-of-responses", 2)
-		if n > 0 {
-			a.Results = make([]ActionResult, n)
-		}
-		for i := range a.Results {
-			if d.err != nil {
-				break
-			}
-			a.Results[i] = d.actionResult("list-of-responses", i)
-		}
+		a.Results = d.actionResults("list-of-responses")
 		r = a
 	case c == actionResponseNextPblock:
 		d.name = "action-response-next-pblock"

@@ -184,11 +184,7 @@ func (r *GetResponseWithDatablock) Append(dst []byte) []byte {
 // Append implements APDU.
 func (r *GetResponseWithList) Append(dst []byte) []byte {
 	dst = append(dst, byte(TagGetResponse), getWithList, byte(r.Invoke))
-	dst = axdr.AppendLength(dst, len(r.Results))
-	for i := range r.Results {
-		dst = appendGetDataResult(dst, &r.Results[i])
-	}
-	return dst
+	return AppendGetDataResults(dst, r.Results)
 }
 
 func appendGetDataResult(dst []byte, r *GetDataResult) []byte {
@@ -317,16 +313,7 @@ func decodeGetResponse(b []byte) (GetResponse, int, error) {
 	case c == getWithList:
 		d.name = "get-response-with-list"
 		g := &GetResponseWithList{Invoke: d.invoke()}
-		n := d.count("result", 2)
-		if n > 0 {
-			g.Results = make([]GetDataResult, n)
-		}
-		for i := range g.Results {
-			if d.err != nil {
-				break
-			}
-			g.Results[i] = d.getDataResult("result", i)
-		}
+		g.Results = d.getDataResults("result")
 		r = g
 	default:
 		d.unknownChoice(c)

@@ -79,55 +79,38 @@ func decodeData(b []byte) (axdr.Data, error) {
 	return d, err
 }
 
-// The with-list results of GET and ACTION are decoded by the apdu package
-// from the raw data behind the header of a with-list response.
-var (
-	getListHeader    = [...]byte{byte(apdu.TagGetResponse), 3, 0}
-	actionListHeader = [...]byte{byte(apdu.TagActionResponse), 3, 0}
-)
-
 // decodeGetResults reads the Get-Data-Results of a GET-response-with-list
 // sent in blocks.
 func decodeGetResults(raw []byte, want int) ([]apdu.GetDataResult, error) {
-	r, err := apdu.ParseGetResponse(append(getListHeader[:], raw...))
+	l, err := apdu.ParseGetDataResults(raw)
 	if err != nil {
 		return nil, err
 	}
-	l, ok := r.(*apdu.GetResponseWithList)
-	if !ok {
-		return nil, fmt.Errorf("%s, want a list of results", r.Name())
+	if len(l) != want {
+		return nil, fmt.Errorf("%d results, want %d", len(l), want)
 	}
-	if len(l.Results) != want {
-		return nil, fmt.Errorf("%d results, want %d", len(l.Results), want)
-	}
-	return l.Results, nil
+	return l, nil
 }
 
 // decodeActionResults reads the results of an ACTION-response-with-list
 // sent in blocks.
 func decodeActionResults(raw []byte, want int) ([]apdu.ActionResult, error) {
-	r, err := apdu.ParseActionResponse(append(actionListHeader[:], raw...))
+	l, err := apdu.ParseActionResults(raw)
 	if err != nil {
 		return nil, err
 	}
-	l, ok := r.(*apdu.ActionResponseWithList)
-	if !ok {
-		return nil, fmt.Errorf("%s, want a list of results", r.Name())
+	if len(l) != want {
+		return nil, fmt.Errorf("%d results, want %d", len(l), want)
 	}
-	if len(l.Results) != want {
-		return nil, fmt.Errorf("%d results, want %d", len(l.Results), want)
-	}
-	return l.Results, nil
+	return l, nil
 }
 
 // encodeGetResults returns the raw data of a GET-response-with-list.
 func encodeGetResults(l []apdu.GetDataResult) []byte {
-	r := apdu.GetResponseWithList{Results: l}
-	return r.Append(nil)[len(getListHeader):]
+	return apdu.AppendGetDataResults(nil, l)
 }
 
 // encodeActionResults returns the raw data of an ACTION-response-with-list.
 func encodeActionResults(l []apdu.ActionResult) []byte {
-	r := apdu.ActionResponseWithList{Results: l}
-	return r.Append(nil)[len(actionListHeader):]
+	return apdu.AppendActionResults(nil, l)
 }
