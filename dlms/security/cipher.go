@@ -39,10 +39,7 @@ func (c *Context) Encrypt(dst, apdu []byte, how Ciphering, ic uint32) ([]byte, e
 		return dst, err
 	}
 
-	n := HeaderSize + len(apdu)
-	if sc.Authenticated() {
-		n += TagSize
-	}
+	n := c.bodyLen(len(apdu))
 	dst = append(dst, tag)
 	if how.General() {
 		dst = append(dst, SystemTitleSize)
@@ -52,6 +49,28 @@ func (c *Context) Encrypt(dst, apdu []byte, how Ciphering, ic uint32) ([]byte, e
 	dst = append(dst, byte(sc))
 	dst = binary.BigEndian.AppendUint32(dst, ic)
 	return c.seal(dst, aead, sc, c.setNonce(c.own[:], ic), apdu), nil
+}
+
+// SealedLen returns the size of a plain APDU of n bytes once Encrypt has
+// ciphered it in the form how: what a session checks against the
+// negotiated maximum PDU size.
+func (c *Context) SealedLen(n int, how Ciphering) int {
+	body := c.bodyLen(n)
+	size := 1 + axdr.LengthSize(body) + body
+	if how.General() {
+		size += 1 + SystemTitleSize
+	}
+	return size
+}
+
+// bodyLen is the size of the security header and payload of a ciphered
+// APDU of n plain bytes.
+func (c *Context) bodyLen(n int) int {
+	n += HeaderSize
+	if c.policy.Control().Authenticated() {
+		n += TagSize
+	}
+	return n
 }
 
 // cipheredTag returns the tag of apdu ciphered in the form how.

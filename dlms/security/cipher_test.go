@@ -111,6 +111,9 @@ func TestRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					if n := a.SealedLen(len(plain), how); n != len(ct) {
+						t.Errorf("SealedLen = %d, Encrypt wrote %d bytes", n, len(ct))
+					}
 					if policy.Encrypted() && bytes.Contains(ct, plain) {
 						t.Errorf("the plaintext is visible in %X", ct)
 					}

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/openhes/hes/dlms/apdu"
-	"github.com/openhes/hes/dlms/axdr"
 	"github.com/openhes/hes/dlms/security"
 )
 
@@ -76,15 +75,7 @@ func (p *protection) open(b []byte) ([]byte, security.Ciphered, error) {
 // sealedLen returns the size of a plain APDU of n bytes once ciphered in
 // the form how.
 func (p *protection) sealedLen(n int, how security.Ciphering) int {
-	body := security.HeaderSize + n
-	if p.ctx.Policy().Authenticated() {
-		body += security.TagSize
-	}
-	size := 1 + axdr.LengthSize(body) + body
-	if how.General() {
-		size += 1 + security.SystemTitleSize
-	}
-	return size
+	return p.ctx.SealedLen(n, how)
 }
 
 // newDedicatedKey reads a dedicated key from rand.
